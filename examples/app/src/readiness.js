@@ -14,10 +14,9 @@ const STATES = Object.freeze({ STARTING: 'starting', SERVING: 'serving', SHUTTIN
 function withTimeout(promiseFn, ms) {
   let timer;
   return Promise.race([
-    Promise.resolve().then(promiseFn),
+    new Promise((resolve) => resolve(promiseFn())),
     new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      if (timer.unref) timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));
 }
