@@ -27,7 +27,7 @@ function isUnavailable(err) {
   return /timeout|terminated|Connection terminated|not queryable/i.test(err.message || '');
 }
 
-function createDb(cfg, { PoolClass = Pool, onError = () => {} } = {}) {
+function createDb(cfg, { PoolClass = Pool, onError = () => {}, retryAfterMs = 5000, now = Date.now } = {}) {
   const opts = (url, name) => ({
     connectionString: url,
     max: cfg.poolSize,
@@ -53,18 +53,23 @@ function createDb(cfg, { PoolClass = Pool, onError = () => {} } = {}) {
     },
 
     // Reads: the next replica in turn; on an unavailable replica try the
-    // others, then the primary. Returns { rows, rowCount, source, server }.
+    // others, then the primary. A replica that failed is skipped for
+    // retryAfterMs, so a dead one does not cost every other read a
+    // connection attempt. Returns { rows, rowCount, source, server }.
     async read(text, params, { source = 'replica' } = {}) {
       if (source === 'replica' && replicas.length) {
         const start = next;
         next = (next + 1) % replicas.length;
         for (let i = 0; i < replicas.length; i++) {
           const r = replicas[(start + i) % replicas.length];
+          if (r.downUntil && r.downUntil > now()) continue;
           try {
             const res = await r.pool.query(text, params);
+            r.downUntil = 0;
             return { rows: res.rows, rowCount: res.rowCount, source: 'replica', server: r.label };
           } catch (err) {
             if (!isUnavailable(err)) throw err;
+            r.downUntil = now() + retryAfterMs;
             onError(err, r.label);
           }
         }

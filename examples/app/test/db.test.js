@@ -53,17 +53,25 @@ test('db: no replicas → reads from the primary', async () => {
   assert.deepEqual([r.source, r.server, r.rows[0].host], ['primary', 'primary:5432', 'primary']);
 });
 
-test('db: an unavailable replica is skipped; all down → the primary', async () => {
+test('db: an unavailable replica is skipped, then retried later; all down → the primary', async () => {
   const down = new Set(['r1']);
   const errors = [];
+  let clock = 1000;
   const { FakePool } = fakePoolClass(down);
-  const db = createDb(cfg(['r1', 'r2']), { PoolClass: FakePool, onError: (e, where) => errors.push(where) });
+  const db = createDb(cfg(['r1', 'r2']), { PoolClass: FakePool, onError: (e, where) => errors.push(where), retryAfterMs: 5000, now: () => clock });
   assert.equal((await db.read('SELECT')).server, 'r2:5432');
   assert.equal((await db.read('SELECT')).server, 'r2:5432');
+  assert.equal((await db.read('SELECT')).server, 'r2:5432');
+  assert.deepEqual(errors, ['r1:5432'], 'r1 is not tried again within retryAfterMs');
+  down.delete('r1');
+  clock += 5001;
+  const seen = [(await db.read('SELECT')).server, (await db.read('SELECT')).server].sort();
+  assert.deepEqual(seen, ['r1:5432', 'r2:5432'], 'r1 is back in the rotation');
+  down.add('r1');
   down.add('r2');
   const r = await db.read('SELECT');
   assert.equal(r.source, 'primary');
-  assert.ok(errors.includes('r1:5432') && errors.includes('r2:5432'));
+  assert.ok(errors.includes('r2:5432'));
 });
 
 test('db: a bad query is an error, not a reason to fall back', async () => {
