@@ -13,7 +13,7 @@ const path = require('path');
 module.exports = {
   apps: [{
     name: 'webstack-app',
-    script: 'src/server.js',
+    script: 'server.js',
     cwd: __dirname,
     exec_mode: 'cluster',
     instances: process.env.APP_WORKERS || 'max',

@@ -86,7 +86,7 @@ tar -C /src --exclude=./node_modules --exclude=./test -cf - . | tar -C /tmp/prod
   npm ci --omit=dev --prefer-offline --loglevel=warn
   [ ! -d node_modules/socket.io-client ] || { echo "dev dependency installed by --omit=dev"; exit 1; }
   for m in src/*.js scripts/migrate.js; do node -e "require('./$m')"; done
-  set +e; env -i PATH="$PATH" node src/server.js 2>/tmp/exit78.err; rc=$?; set -e
+  set +e; env -i PATH="$PATH" node server.js 2>/tmp/exit78.err; rc=$?; set -e
   [ "$rc" = 78 ] || { echo "empty configuration: expected exit 78, got $rc"; cat /tmp/exit78.err; exit 1; }
   echo "production install loads; empty configuration exits 78"
 ) || prod_rc=1

@@ -5,7 +5,8 @@
 //   # comment            blank lines and comments are skipped
 //   KEY=value            surrounding whitespace is trimmed
 //   export KEY=value     a leading "export " is accepted
-//   KEY="a \"b\"\nc"     double quotes: \n \r \t \" \\ are unescaped
+//   KEY="a \"b\"\nc"     double quotes: \n \r \t \" \\ \$ are unescaped
+//                        (the stack's dotenv_quote filter writes this form)
 //   KEY='raw $value'     single quotes: taken literally
 //   KEY=value # note     an unquoted value ends at " #"
 //
@@ -18,7 +19,7 @@ const KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 class DotenvError extends Error {}
 
 function unescapeDouble(s) {
-  return s.replace(/\\([nrt"\\])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' }[c]));
+  return s.replace(/\\([nrt"\\$])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', $: '$' }[c]));
 }
 
 function parse(text) {

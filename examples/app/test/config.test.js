@@ -129,7 +129,7 @@ test('config: redact() hides every secret', () => {
 });
 
 test('config: the server exits 78 with a clear message; APP_ENV_FILE is read', () => {
-  const server = path.join(__dirname, '..', 'src', 'server.js');
+  const server = path.join(__dirname, '..', 'server.js');
   const env = { PATH: process.env.PATH };
   const r = spawnSync(process.execPath, [server], { env, encoding: 'utf8', timeout: 10000 });
   assert.equal(r.status, EX_CONFIG);

@@ -33,6 +33,23 @@ test('dotenv: plain, exported, quoted and commented lines', () => {
   });
 });
 
+test('dotenv: reads what the stack writes (scaleout.webstack.dotenv_quote)', () => {
+  // Output of plugins/module_utils/app.py dotenv_quote() for these values.
+  const text = String.raw`REDIS_PASSWORD="p\$ss\"w\\rd #1 'x'"
+DATABASE_URL="postgres://app:s%40cret@10.0.0.5:5432/app"
+MULTI="a\nb"
+EMPTY=""
+DOLLAR_END="abc\$"
+`;
+  assert.deepEqual(parse(text), {
+    REDIS_PASSWORD: 'p$ss"w\\rd #1 \'x\'',
+    DATABASE_URL: 'postgres://app:s%40cret@10.0.0.5:5432/app',
+    MULTI: 'a\nb',
+    EMPTY: '',
+    DOLLAR_END: 'abc$',
+  });
+});
+
 test('dotenv: CRLF line endings and a BOM', () => {
   assert.deepEqual(parse('\uFEFFA=1\r\nB=2\r\n'), { A: '1', B: '2' });
 });
