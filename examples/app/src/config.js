@@ -5,6 +5,7 @@
 // into exit code 78 (EX_CONFIG), which the PM2 ecosystem lists in
 // stop_exit_codes so a misconfigured app stops instead of crash-looping.
 
+const net = require('net');
 const os = require('os');
 
 const EX_CONFIG = 78;
@@ -41,8 +42,16 @@ function parseHostPort(item, defaultPort = 26379) {
     port = v6[2];
   } else {
     const parts = item.split(':');
-    if (parts.length > 2) throw new Error(`${JSON.stringify(item)}: write IPv6 addresses as [addr]:port`);
-    [host, port] = parts;
+    if (parts.length > 2) {
+      // An unbracketed IPv6 address: only "addr:port", with the port, is
+      // unambiguous enough to accept.
+      const last = parts[parts.length - 1];
+      host = parts.slice(0, -1).join(':');
+      if (!/^\d+$/.test(last) || !net.isIPv6(host)) throw new Error(`${JSON.stringify(item)}: write IPv6 addresses as [addr]:port`);
+      port = last;
+    } else {
+      [host, port] = parts;
+    }
   }
   if (!host) throw new Error(`${JSON.stringify(item)}: missing host`);
   const n = port === undefined || port === '' ? defaultPort : Number(port);
@@ -163,6 +172,9 @@ function loadConfig(env = process.env) {
       accessKeyId: required('S3_ACCESS_KEY', 'STORAGE_BACKEND=s3'),
       secretAccessKey: required('S3_SECRET_KEY', 'STORAGE_BACKEND=s3'),
       region: str(env, 'S3_REGION') || 'us-east-1',
+      // Path-style (http://endpoint/bucket/key) unless S3_FORCE_PATH_STYLE
+      // is false: SeaweedFS and MinIO need it; AWS prefers virtual hosts.
+      forcePathStyle: !/^(false|0|no)$/i.test(str(env, 'S3_FORCE_PATH_STYLE') || 'true'),
     };
   } else if (backend !== undefined) {
     cfg.storage = { backend, dir: required('UPLOADS_DIR', `STORAGE_BACKEND=${backend}`) };

@@ -77,7 +77,7 @@ class S3Storage {
     this.client = new sdk.S3Client({
       region: cfg.region,
       endpoint: cfg.endpoint,
-      forcePathStyle: true,
+      forcePathStyle: cfg.forcePathStyle !== false,
       credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
       // S3-compatible servers (SeaweedFS, older MinIO) reject the CRC
       // checksums the SDK sends by default since 3.729.

@@ -60,7 +60,7 @@ test('config: every variable is read', () => {
   assert.equal(cfg.shutdownTimeoutMs, 4000);
   assert.deepEqual(cfg.storage, {
     backend: 's3', endpoint: 'http://seaweed:8333', bucket: 'uploads',
-    accessKeyId: 'ak', secretAccessKey: 'sk', region: 'us-east-1',
+    accessKeyId: 'ak', secretAccessKey: 'sk', region: 'us-east-1', forcePathStyle: true,
   });
 });
 
@@ -84,12 +84,14 @@ test('config: backend-specific settings', () => {
   assert.match(problemsOf(baseEnv({ ...s3, S3_ENDPOINT: 'seaweed:8333' }))[0], /S3_ENDPOINT/);
   assert.equal(loadConfig(baseEnv({ ...s3, S3_REGION: 'eu-west-1' })).storage.region, 'eu-west-1');
   assert.equal(loadConfig(baseEnv(s3)).storage.endpoint, undefined);
+  assert.equal(loadConfig(baseEnv({ ...s3, S3_FORCE_PATH_STYLE: 'false' })).storage.forcePathStyle, false);
+  assert.equal(loadConfig(baseEnv({ ...s3, S3_FORCE_PATH_STYLE: 'true' })).storage.forcePathStyle, true);
 });
 
 test('config: bad values are named', () => {
   const problems = problemsOf(baseEnv({
     PORT: '70000', DB_POOL_SIZE: '0', READY_DELAY_MS: 'soon', DATABASE_URL: 'mysql://h/d',
-    DATABASE_REPLICA_URLS: 'not a url', REDIS_SENTINELS: 'h:notaport,fd00::1:26379',
+    DATABASE_REPLICA_URLS: 'not a url', REDIS_SENTINELS: 'h:notaport,fd00::1',
     SESSION_SECRET: 'short', JWT_SECRET: 'x'.repeat(15),
   }));
   const expect = [
@@ -99,7 +101,7 @@ test('config: bad values are named', () => {
     /^DATABASE_URL must be a postgres/,
     /^DATABASE_REPLICA_URLS must be a postgres/,
     /^REDIS_SENTINELS: "h:notaport": invalid port$/,
-    /^REDIS_SENTINELS: "fd00::1:26379": write IPv6 addresses as \[addr\]:port$/,
+    /^REDIS_SENTINELS: "fd00::1": write IPv6 addresses as \[addr\]:port$/,
     /^SESSION_SECRET is 5 characters; it needs at least 16$/,
     /^JWT_SECRET is 15 characters/,
   ];
@@ -110,6 +112,7 @@ test('config: bad values are named', () => {
 test('config: helpers', () => {
   assert.deepEqual(parseHostPort('redis-1'), { host: 'redis-1', port: 26379 });
   assert.deepEqual(parseHostPort('[::1]'), { host: '::1', port: 26379 });
+  assert.deepEqual(parseHostPort('fd00::1:26380'), { host: 'fd00::1', port: 26380 });
   assert.throws(() => parseHostPort(':26379'), /missing host/);
   assert.equal(parseTrustProxy(undefined), undefined);
   assert.equal(parseTrustProxy('true'), true);
