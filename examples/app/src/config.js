@@ -7,6 +7,7 @@
 
 const net = require('net');
 const os = require('os');
+const path = require('path');
 
 const EX_CONFIG = 78;
 const STORAGE_BACKENDS = ['s3', 'nfs', 'local'];
@@ -109,7 +110,9 @@ function loadConfig(env = process.env) {
     port: int('PORT', 3000, 1, 65535),
     host: str(env, 'HOST') || '0.0.0.0',
     nodeName: str(env, 'NODE_NAME') || os.hostname(),
-    release: str(env, 'RELEASE_ID') || 'dev',
+    // A release runs from <base>/releases/<id> (the cwd PM2 gives it through
+    // the `current` link), so its directory name is its id.
+    release: str(env, 'RELEASE_ID') || path.basename(process.cwd()),
     trustProxy: parseTrustProxy(str(env, 'TRUST_PROXY')),
     readyDelayMs: int('READY_DELAY_MS', 0, 0),
     readyNever: str(env, 'READY_NEVER') === '1',
