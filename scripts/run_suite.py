@@ -33,8 +33,10 @@ SCENARIO_REQUIRES = {
     "minio": ("MINIO_BINARY", "MinIO publishes no server binary on any registry "
               "reachable here; set MINIO_BINARY (and MINIO_MC_BINARY) to local files"),
 }
-# Scenarios run by a parent scenario that shares their topology.
-SCENARIO_RUN_BY = {"rolling_deploy": "cluster"}
+# Scenarios that run on a parent scenario's containers: the parent is kept
+# up after its own test, they run, then the parent is destroyed.
+SCENARIO_FOLLOWERS = {"cluster": ["rolling_deploy"]}
+SCENARIO_RUN_BY = {f: parent for parent, fs in SCENARIO_FOLLOWERS.items() for f in fs}
 # Not part of the shipped collection (galaxy.yml build_ignore), so not sanity checked.
 NOT_SANITY_CHECKED = ("scripts/", "images/", "molecule/", "bench/", "examples/", ".ci/", ".config/")
 # Quick mode (make test-quick) runs only static checks and unit tests.
@@ -157,11 +159,25 @@ class Suite:
             return True, "(no reference app yet)"
         return self.run("bash", str(script)), ""
 
-    def scenario(self, name: str, release: str | None):
+    def scenario(self, name: str, release: str | None, *extra: str):
         env = dict(self.env)
         if release:
             env["MOLECULE_DEBIAN"] = release
-        return self.run(self.bin("molecule"), "test", "-s", name, env=env), ""
+        return self.run(self.bin("molecule"), "test", "-s", name, *extra, env=env), ""
+
+    def scenario_family(self, name: str, release: str | None, label: str):
+        """A parent scenario, the scenarios that run on its containers, then its destroy."""
+        followers = SCENARIO_FOLLOWERS.get(name, [])
+        if not followers:
+            self.stage(label, lambda: self.scenario(name, release))
+            return
+        parent_ok = self.stage(label, lambda: self.scenario(name, release, "--destroy", "never"))
+        for follower in followers:
+            if parent_ok:
+                self.stage(f"molecule {follower}", lambda f=follower: self.scenario(f, release))
+            else:
+                self.results.append((f"molecule {follower}", False, 0.0, f"(not run: {name} failed)"))
+        self.run(self.bin("molecule"), "destroy", "-s", name)
 
     # -- plan -----------------------------------------------------------------
     def scenarios(self, only: str | None):
@@ -171,7 +187,10 @@ class Suite:
                 raise SystemExit(f"no molecule scenario named {only!r}; have: {', '.join(names)}")
             names = [only]
         for name in names:
-            if name in SCENARIO_RUN_BY and not only:
+            if name in SCENARIO_RUN_BY:
+                if only:  # run the follower with its parent's containers
+                    yield SCENARIO_RUN_BY[name], None
+                    return
                 continue
             for release in SCENARIO_RELEASES.get(name, [None]):
                 yield name, release
@@ -218,7 +237,7 @@ def main() -> int:
                 if need and not os.environ.get(need[0]):
                     print(f"\n=== {label} === NOT RUN: {need[1]}", flush=True)
                     continue
-                suite.stage(label, lambda n=name, r=release: suite.scenario(n, r))
+                suite.scenario_family(name, release, label)
 
     print("\n=== summary ===")
     for name, ok, took, note in suite.results:

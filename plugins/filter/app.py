@@ -57,8 +57,8 @@ def _app_total_workers(hosts, hostvars):
     return sum(_app_workers(h, hostvars) for h in hosts)
 
 
-def _app_tier_errors(hostvars, groups):
-    return app.tier_errors(hostvars, groups, secrets.secret_error)
+def _app_tier_errors(hostvars, groups, require_facts=False):
+    return app.tier_errors(hostvars, groups, secrets.secret_error, require_facts)
 
 
 class FilterModule(object):

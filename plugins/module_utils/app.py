@@ -121,11 +121,13 @@ DEFAULT_MAX_CONNECTIONS = 200
 DEFAULT_CONNECTION_RESERVE = 10
 
 
-def tier_errors(hostvars, groups, secret_error):
+def tier_errors(hostvars, groups, secret_error, require_facts=False):
     """Every problem of the app tier as a whole, one message each.
 
     ``secret_error`` is secrets.secret_error (passed in to keep this module
-    free of imports Ansible would have to ship twice).
+    free of imports Ansible would have to ship twice). Before facts are
+    gathered (``require_facts`` false) the budget is skipped when a node's
+    worker count depends on its vCPUs.
     """
     app_hosts = list(groups.get("app", []))
     errors = worker_errors(hostvars, app_hosts)
@@ -140,8 +142,8 @@ def tier_errors(hostvars, groups, secret_error):
         try:
             total = sum(workers(hostvars, h) * int(hostvars[h].get("app_node_db_pool_size", DEFAULT_POOL_SIZE))
                         for h in app_hosts)
-        except ValueError as exc:  # 'max' without facts: say so instead of guessing
-            return errors + [str(exc)]
+        except ValueError as exc:  # 'max' without facts
+            return errors + [str(exc)] if require_facts else errors
         reserve = int(pg.get("postgresql_connection_reserve", DEFAULT_CONNECTION_RESERVE))
         max_conn = int(pg.get("postgresql_max_connections", DEFAULT_MAX_CONNECTIONS))
         if total + reserve > max_conn:
