@@ -14,7 +14,7 @@ description:
     C(REDIS_USERNAME), C(REDIS_PASSWORD) and C(REDIS_SENTINEL_PASSWORD) (empty when Sentinels have no password).
   - This plugin file also provides C(redis_inventory_errors) (preflight messages for the Redis tier),
     C(redis_current_master) (which node is master now: Sentinels, then replication, then inventory order),
-    C(redis_quorum), C(redis_maxmemory) and C(redis_acl_line).
+    C(redis_quorum), C(redis_maxmemory), C(redis_acl_line) and C(redis_sentinel_drift) (the SENTINEL SET arguments that fix a Sentinel).
 options:
   _input:
     description: The C(hostvars) magic variable.
@@ -58,9 +58,37 @@ def _redis_inventory_errors(hostvars, groups):
     return redis.inventory_errors(hostvars, groups, secrets.secret_error)
 
 
+def _parse_info(text):
+    info = {}
+    for line in str(text or "").splitlines():
+        if ":" in line and not line.startswith("#"):
+            key, value = line.split(":", 1)
+            info[key.strip()] = value.strip()
+    return info or None
+
+
+def _node_infos(hostvars, redis_hosts, node_infos):
+    """A dict host -> INFO, from: such a dict; the name of a registered redis_info result on each
+    host; or a list of registered redis-cli INFO results in the order of ``redis_hosts``."""
+    if isinstance(node_infos, (list, tuple)):
+        return dict((h, _parse_info(r.get("stdout")) if hasattr(r, "get") and r.get("rc") == 0 else None)
+                    for h, r in zip(redis_hosts, node_infos))
+    if not isinstance(node_infos, str):
+        return node_infos
+    infos = {}
+    for host in redis_hosts:
+        result = hostvars[host].get(node_infos) if host in hostvars else None
+        ok = hasattr(result, "get") and not result.get("failed") and hasattr(result.get("info"), "get")
+        infos[host] = result.get("info") if ok else None
+    return infos
+
+
 def _redis_current_master(sentinel_answers, redis_hosts, hostvars, node_infos=None, port=redis.DEFAULT_PORT):
+    """``sentinel_answers``: raw outputs of SENTINEL get-master-addr-by-name (or registered results)."""
+    answers = [a.get("stdout") if hasattr(a, "get") else a for a in sentinel_answers or []]
     addresses = dict((h, topology.private_address(hostvars, h)) for h in redis_hosts)
-    return _wrap(redis.current_master, sentinel_answers, list(redis_hosts), addresses, node_infos, int(port))
+    infos = _node_infos(hostvars, redis_hosts, node_infos)
+    return _wrap(redis.current_master, answers, list(redis_hosts), addresses, infos, int(port))
 
 
 def _redis_quorum(sentinel_count, override=None):
@@ -87,4 +115,5 @@ class FilterModule(object):
             "redis_quorum": _redis_quorum,
             "redis_maxmemory": _redis_maxmemory,
             "redis_acl_line": _redis_acl_line,
+            "redis_sentinel_drift": redis.sentinel_drift,
         }

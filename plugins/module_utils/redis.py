@@ -140,6 +140,25 @@ def current_master(sentinel_answers, redis_hosts, addresses, node_infos=None, po
     return {"host": host, "address": str(addresses[host]), "port": port, "source": "inventory"}
 
 
+def sentinel_drift(master_info_lines, wanted):
+    """``[option, value, ...]`` for SENTINEL SET: what differs from ``SENTINEL MASTER``.
+
+    ``master_info_lines`` is redis-cli's output of SENTINEL MASTER (alternating
+    field and value lines). When it is not such a listing (no master known
+    yet), every wanted option is returned.
+    """
+    lines = [str(x) for x in master_info_lines or []]
+    current = {}
+    if lines[:1] == ["name"] and len(lines) % 2 == 0:
+        current = dict(zip(lines[0::2], lines[1::2]))
+    drift = []
+    for option in sorted(wanted):
+        value = str(wanted[option])
+        if current.get(option) != value:
+            drift.extend([option, value])
+    return drift
+
+
 # -- preflight -----------------------------------------------------------------
 def _hv(hostvars, host):
     return hostvars[host] if host in hostvars else {}

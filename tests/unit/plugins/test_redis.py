@@ -209,3 +209,39 @@ def test_app_env_without_sentinels_is_an_error():
     groups["sentinel"] = []
     with pytest.raises(AnsibleFilterError, match="sentinel"):
         FILTERS["redis_app_env"](hv, groups)
+
+
+def test_current_master_filter_reads_registered_results():
+    hv = dict((h, {"webstack_private_address": a}) for h, a in ADDR.items())
+    hv["redis-1"]["__info"] = {"failed": True, "msg": "auth"}
+    hv["redis-2"]["__info"] = {"changed": False, "info": {"role": "slave"}}
+    hv["redis-3"]["__info"] = {"changed": False, "info": {"role": "master", "connected_slaves": 1}}
+    answers = [{"rc": 1, "stdout": ""}, {"rc": 0, "stdout": "(nil)"}]
+    m = FILTERS["redis_current_master"](answers, HOSTS, hv, "__info")
+    assert (m["host"], m["source"]) == ("redis-3", "replication")
+    m = FILTERS["redis_current_master"](answers + [{"rc": 0, "stdout": "10.0.0.2\n6379"}], HOSTS, hv, "__info")
+    assert (m["host"], m["source"]) == ("redis-2", "sentinel")
+
+
+def test_current_master_filter_reads_redis_cli_info_results():
+    hv = dict((h, {"webstack_private_address": a}) for h, a in ADDR.items())
+    infos = [{"rc": 0, "stdout": "# Replication\nrole:slave\nmaster_host:10.0.0.3"},
+             {"rc": 1, "stdout": ""},
+             {"rc": 0, "stdout": "# Replication\r\nrole:master\r\nconnected_slaves:1\r\n"}]
+    assert FILTERS["redis_current_master"]([], HOSTS, hv, infos)["host"] == "redis-3"
+
+
+WANTED = {"quorum": 2, "down-after-milliseconds": 5000, "failover-timeout": 60000}
+
+
+def test_sentinel_drift_only_lists_what_differs():
+    lines = ["name", "webstack", "ip", "10.0.0.1", "quorum", "2", "down-after-milliseconds", "3000",
+             "failover-timeout", "60000"]
+    assert redis.sentinel_drift(lines, WANTED) == ["down-after-milliseconds", "5000"]
+    lines[7] = "5000"
+    assert FILTERS["redis_sentinel_drift"](lines, WANTED) == []
+
+
+def test_sentinel_drift_without_a_master_sets_everything():
+    drift = redis.sentinel_drift(["ERR No such master with that name"], WANTED)
+    assert drift == ["down-after-milliseconds", "5000", "failover-timeout", "60000", "quorum", "2"]
