@@ -73,7 +73,7 @@ def one_run(engine, number):
     if not master_ip or not wait(lambda: healthy(engine, master_ip), 90):
         sys.exit("run %d: the cluster is not healthy before the drill (master %s)" % (number, master_ip))
     cmd = [engine, "exec"] + sum((["-e", "%s=%s" % kv] for kv in APP_ENV.items()), []) + [
-        CLIENT, "webstack-redis-client", "watch", "--seconds", "60", "--settle", "1"]
+        CLIENT, "python3", "/usr/local/bin/webstack-redis-client", "watch", "--seconds", "60", "--settle", "1"]
     writer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)
     stopped = time.time()
@@ -104,6 +104,7 @@ def main():
     exec_(args.engine, CLIENT, "true")
     subprocess.run([args.engine, "cp", "bench/redis_failover/client.py", CLIENT + ":/usr/local/bin/webstack-redis-client"],
                    check=True)
+    exec_(args.engine, CLIENT, "chmod", "0755", "/usr/local/bin/webstack-redis-client")
     promos, writes = [], []
     for number in range(1, args.runs + 1):
         promo, write = one_run(args.engine, number)

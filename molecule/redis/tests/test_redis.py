@@ -130,7 +130,7 @@ def test_bound_to_private_address_and_loopback(client, secrets):
 
 
 def test_app_user_through_sentinel_writes_reads_and_pubsub(client, secrets, app_env):
-    out = client.run(" ".join(f"{k}='{v}'" for k, v in app_env.items()) + " webstack-redis-client check")
+    out = client.run(" ".join(f"{k}='{v}'" for k, v in app_env.items()) + " python3 /usr/local/bin/webstack-redis-client check")
     assert out.rc == 0, out.stderr
     result = json.loads(out.stdout)
     assert NODES[result["master"][0]] == _healthy(client, secrets)
@@ -179,7 +179,7 @@ def drill(client, secrets, app_env):
     box = {}
 
     def watch():
-        box["out"] = client.run(f"{env} webstack-redis-client watch --seconds 60 --settle 1")
+        box["out"] = client.run(f"{env} python3 /usr/local/bin/webstack-redis-client watch --seconds 60 --settle 1")
 
     watcher = threading.Thread(target=watch)
     watcher.start()
