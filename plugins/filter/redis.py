@@ -13,7 +13,7 @@ description:
   - Returns a dict with C(REDIS_SENTINELS) (C(addr:port,...) of the sentinel group), C(REDIS_MASTER_NAME),
     C(REDIS_USERNAME), C(REDIS_PASSWORD) and C(REDIS_SENTINEL_PASSWORD) (empty when Sentinels have no password).
   - This plugin file also provides C(redis_inventory_errors) (preflight messages for the Redis tier),
-    C(redis_current_master) (which node is master now: Sentinels, then replication, then inventory order),
+    C(redis_current_master) (which node is master now - Sentinels, then replication, then inventory order),
     C(redis_quorum), C(redis_maxmemory), C(redis_acl_line) and C(redis_sentinel_drift) (the SENTINEL SET arguments that fix a Sentinel).
 options:
   _input:
