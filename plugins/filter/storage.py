@@ -17,8 +17,9 @@ description:
   - For C(external) the C(storage_s3_endpoint), C(storage_s3_bucket), C(storage_s3_access_key) and
     C(storage_s3_secret_key) of O(host) are used.
   - This plugin file also provides C(storage_inventory_errors) (same first three arguments plus O(s3_engine);
-    returns a list of messages, one per problem, for preflight) and C(seaweedfs_masters) (the storage hosts
-    that run a SeaweedFS master).
+    returns a list of messages, one per problem, for preflight), C(minio_drive_errors) (hostvars and a host list;
+    distributed MinIO drive count messages), C(seaweedfs_masters) (the storage hosts that run a SeaweedFS master)
+    and C(seaweedfs_replication) (the default replication for a host list).
 options:
   _input:
     description: The C(hostvars) magic variable.
@@ -82,6 +83,10 @@ def _storage_inventory_errors(hostvars, groups, storage_backend, s3_engine=None)
     return storage.inventory_errors(hostvars, groups, storage_backend, s3_engine)
 
 
+def _minio_drive_errors(hostvars, hosts):
+    return storage.minio_drive_errors(hostvars, hosts)
+
+
 def _seaweedfs_masters(hosts, max_masters=3):
     return storage.seaweedfs_masters(hosts, max_masters)
 
@@ -95,6 +100,7 @@ class FilterModule(object):
         return {
             "storage_app_env": _storage_app_env,
             "storage_inventory_errors": _storage_inventory_errors,
+            "minio_drive_errors": _minio_drive_errors,
             "seaweedfs_masters": _seaweedfs_masters,
             "seaweedfs_replication": _seaweedfs_replication,
         }
