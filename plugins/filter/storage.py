@@ -19,7 +19,8 @@ description:
   - This plugin file also provides C(storage_inventory_errors) (same first three arguments plus O(s3_engine);
     returns a list of messages, one per problem, for preflight), C(minio_drive_errors) (hostvars and a host list;
     distributed MinIO drive count messages), C(seaweedfs_masters) (the storage hosts that run a SeaweedFS master)
-    and C(seaweedfs_replication) (the default replication for a host list).
+    C(seaweedfs_replication) (the default replication for a host list) and C(s3_policy_equal) (whether two
+    IAM-style policy documents grant the same, ignoring order).
 options:
   _input:
     description: The C(hostvars) magic variable.
@@ -87,6 +88,10 @@ def _minio_drive_errors(hostvars, hosts):
     return storage.minio_drive_errors(hostvars, hosts)
 
 
+def _s3_policy_equal(current, desired):
+    return storage.s3_policy_equal(current, desired)
+
+
 def _seaweedfs_masters(hosts, max_masters=3):
     return storage.seaweedfs_masters(hosts, max_masters)
 
@@ -101,6 +106,7 @@ class FilterModule(object):
             "storage_app_env": _storage_app_env,
             "storage_inventory_errors": _storage_inventory_errors,
             "minio_drive_errors": _minio_drive_errors,
+            "s3_policy_equal": _s3_policy_equal,
             "seaweedfs_masters": _seaweedfs_masters,
             "seaweedfs_replication": _seaweedfs_replication,
         }

@@ -253,3 +253,33 @@ def seaweedfs_masters(hosts, max_masters=3):
 def seaweedfs_replication(hosts):
     """Default volume replication: one copy on another server once there are two."""
     return "001" if len(list(hosts or [])) >= 2 else "000"
+
+
+def _as_sorted(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return sorted(str(v) for v in value)
+
+
+def _statement_key(statement):
+    return (
+        str(statement.get("Effect", "")),
+        tuple(_as_sorted(statement.get("Action"))),
+        tuple(_as_sorted(statement.get("Resource"))),
+        repr(sorted((statement.get("Condition") or {}).items())),
+    )
+
+
+def s3_policy_equal(current, desired):
+    """Whether two IAM-style policy documents grant the same thing.
+
+    Servers re-serialise policies (MinIO sorts actions, may turn a one-item
+    list into a string), so compare statements as sets of (effect, actions,
+    resources, condition) with the lists sorted.
+    """
+    if not isinstance(current, dict) or not isinstance(desired, dict):
+        return False
+    return (sorted(_statement_key(s) for s in current.get("Statement") or [])
+            == sorted(_statement_key(s) for s in desired.get("Statement") or []))

@@ -226,3 +226,25 @@ def test_seaweedfs_masters_even_maximum_rounds_down_to_odd():
 def test_seaweedfs_replication():
     assert storage.seaweedfs_replication(["a"]) == "000"
     assert storage.seaweedfs_replication(["a", "b"]) == "001"
+
+
+# -- policy comparison ----------------------------------------------------------
+DESIRED = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": ["arn:aws:s3:::b"]},
+    {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]},
+]}
+
+
+def test_policy_equal_ignores_order_and_string_lists():
+    served = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListBucket"], "Resource": ["arn:aws:s3:::b"]},
+    ]}
+    assert storage.s3_policy_equal(served, DESIRED)
+
+
+def test_policy_with_wider_resource_differs():
+    wider = {"Statement": [dict(DESIRED["Statement"][0]),
+                           dict(DESIRED["Statement"][1], Resource=["arn:aws:s3:::*"])]}
+    assert not storage.s3_policy_equal(wider, DESIRED)
+    assert not storage.s3_policy_equal(None, DESIRED)
