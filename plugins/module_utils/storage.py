@@ -17,6 +17,7 @@ from ansible_collections.scaleout.webstack.plugins.module_utils import secrets, 
 
 BACKENDS = ("nfs", "s3", "local")
 S3_ENGINES = ("seaweedfs", "minio", "external")
+DEFAULT_S3_ENGINE = "seaweedfs"
 STORAGE_GROUP = "storage"
 APP_GROUP = "app"
 
@@ -129,7 +130,7 @@ def app_env(hostvars, groups, storage_backend, s3_engine=None, host=None):
     if storage_backend == "local":
         return {"STORAGE_BACKEND": "local", "UPLOADS_DIR": str(_get(hostvars, host, "storage_local_uploads_dir"))}
 
-    engine = s3_engine or "seaweedfs"
+    engine = s3_engine or DEFAULT_S3_ENGINE
     if engine not in S3_ENGINES:
         raise StorageError("s3_engine is %r; choose one of %s" % (engine, ", ".join(S3_ENGINES)))
     if engine == "external":
@@ -184,7 +185,7 @@ def inventory_errors(hostvars, groups, storage_backend, s3_engine=None):
                 % (STORAGE_GROUP, len(storage), " (%s)" % ", ".join(storage) if storage else ""))
         return errors
 
-    engine = s3_engine
+    engine = s3_engine or DEFAULT_S3_ENGINE
     if engine not in S3_ENGINES:
         return ["s3_engine is %r; with storage_backend s3 choose one of %s" % (engine, ", ".join(S3_ENGINES))]
 

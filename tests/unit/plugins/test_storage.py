@@ -132,7 +132,14 @@ def test_unknown_backend_is_one_message():
 
 def test_unknown_engine():
     hv, groups = _inv()
-    assert storage.inventory_errors(hv, groups, "s3", None)[0].startswith("s3_engine is None")
+    assert storage.inventory_errors(hv, groups, "s3", "garage") == [
+        "s3_engine is 'garage'; with storage_backend s3 choose one of seaweedfs, minio, external"]
+
+
+def test_unset_engine_means_seaweedfs():
+    hv, groups = _inv(**SEAWEED)
+    assert storage.inventory_errors(hv, groups, "s3", None) == []
+    assert storage.app_env(hv, groups, "s3", None)["S3_ENDPOINT"] == "http://10.0.0.3:8333"
 
 
 def test_local_with_several_app_hosts_is_refused():
