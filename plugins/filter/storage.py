@@ -48,7 +48,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     dest: /etc/webstack/storage.env
     content: |
-      {% for k, v in (hostvars | scaleout.webstack.storage_app_env(groups, storage_backend, s3_engine, inventory_hostname)).items() %}
+      {% for k, v in (hostvars | scaleout.webstack.storage_app_env(groups, storage_backend, s3_engine | default(none), inventory_hostname)).items() %}
       {{ k }}={{ v }}
       {% endfor %}
     mode: "0600"
