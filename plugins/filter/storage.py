@@ -16,8 +16,8 @@ description:
     the endpoint is that host's private address unless C(storage_s3_endpoint) is set (for example a load balancer).
   - For C(external) the C(storage_s3_endpoint), C(storage_s3_bucket), C(storage_s3_access_key) and
     C(storage_s3_secret_key) of O(host) are used.
-  - This plugin file also provides C(storage_inventory_errors) (same first three arguments plus O(s3_engine);
-    returns a list of messages, one per problem, for preflight), C(minio_drive_errors) (hostvars and a host list;
+  - This plugin file also provides C(storage_inventory_errors) (C(hostvars), C(groups), optional C(storage_backend)
+    and C(s3_engine) overriding the inventory's; returns a list of messages, one per problem, for preflight), C(minio_drive_errors) (hostvars and a host list;
     distributed MinIO drive count messages), C(seaweedfs_masters) (the storage hosts that run a SeaweedFS master)
     C(seaweedfs_replication) (the default replication for a host list) and C(s3_policy_equal) (whether two
     IAM-style policy documents grant the same, ignoring order).
@@ -30,16 +30,15 @@ options:
     description: The C(groups) magic variable.
     type: dict
     required: true
-  storage_backend:
-    description: C(nfs), C(s3) or C(local).
-    type: str
-    required: true
-  s3_engine:
-    description: C(seaweedfs), C(minio) or C(external) when O(storage_backend) is C(s3).
-    type: str
-    default: seaweedfs
   host:
     description: The app host asking (usually C(inventory_hostname)); defaults to the first host of group C(app).
+      Its hostvars give C(storage_backend), C(s3_engine), C(nfs_client_mount_point) and the C(storage_s3_*) settings.
+    type: str
+  storage_backend:
+    description: C(nfs), C(s3) or C(local); overrides the host's C(storage_backend) (default C(local) when unset).
+    type: str
+  s3_engine:
+    description: C(seaweedfs), C(minio) or C(external); overrides the host's C(s3_engine) (default C(seaweedfs) when unset).
     type: str
 """
 
@@ -48,7 +47,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     dest: /etc/webstack/storage.env
     content: |
-      {% for k, v in (hostvars | scaleout.webstack.storage_app_env(groups, storage_backend, s3_engine | default(none), inventory_hostname)).items() %}
+      {% for k, v in (hostvars | scaleout.webstack.storage_app_env(groups, inventory_hostname)).items() %}
       {{ k }}={{ v }}
       {% endfor %}
     mode: "0600"
@@ -59,7 +58,7 @@ EXAMPLES = r"""
     that: __errors | length == 0
     fail_msg: "{{ __errors | join('; ') }}"
   vars:
-    __errors: "{{ hostvars | scaleout.webstack.storage_inventory_errors(groups, storage_backend, s3_engine | default(none)) }}"
+    __errors: "{{ hostvars | scaleout.webstack.storage_inventory_errors(groups) }}"
 """
 
 RETURN = r"""
@@ -73,14 +72,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.scaleout.webstack.plugins.module_utils import storage
 
 
-def _storage_app_env(hostvars, groups, storage_backend, s3_engine="seaweedfs", host=None):
+def _storage_app_env(hostvars, groups, host=None, storage_backend=None, s3_engine=None):
     try:
-        return storage.app_env(hostvars, groups, storage_backend, s3_engine, host)
+        return storage.app_env(hostvars, groups, host, storage_backend, s3_engine)
     except storage.StorageError as exc:
         raise AnsibleFilterError(str(exc))
 
 
-def _storage_inventory_errors(hostvars, groups, storage_backend, s3_engine=None):
+def _storage_inventory_errors(hostvars, groups, storage_backend=None, s3_engine=None):
     return storage.inventory_errors(hostvars, groups, storage_backend, s3_engine)
 
 

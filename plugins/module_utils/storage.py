@@ -18,6 +18,7 @@ from ansible_collections.scaleout.webstack.plugins.module_utils import secrets, 
 BACKENDS = ("nfs", "s3", "local")
 S3_ENGINES = ("seaweedfs", "minio", "external")
 DEFAULT_S3_ENGINE = "seaweedfs"
+DEFAULT_BACKEND = "local"
 STORAGE_GROUP = "storage"
 APP_GROUP = "app"
 
@@ -89,6 +90,27 @@ def _url_host(address):
     return "[%s]" % address if ":" in address and not address.startswith("[") else address
 
 
+def _stack_host(groups, host=None):
+    """Whose hostvars hold the stack-wide settings: ``host``, else the first
+    app host, else the first storage host."""
+    if host:
+        return host
+    for group in (APP_GROUP, STORAGE_GROUP):
+        members = _group(groups, group)
+        if members:
+            return members[0]
+    return None
+
+
+def stack_settings(hostvars, groups, host=None, storage_backend=None, s3_engine=None):
+    """``(storage_backend, s3_engine)``: the arguments if given, else the
+    stack-wide inventory variables, else ``local`` and ``seaweedfs``."""
+    hv = _vars(hostvars, _stack_host(groups, host))
+    backend = storage_backend if storage_backend is not None else hv.get("storage_backend", DEFAULT_BACKEND)
+    engine = s3_engine if s3_engine is not None else hv.get("s3_engine")
+    return backend, engine or DEFAULT_S3_ENGINE
+
+
 def s3_endpoint(hostvars, groups, s3_engine, host=None):
     """The one S3 endpoint the app uses.
 
@@ -114,23 +136,26 @@ def s3_endpoint(hostvars, groups, s3_engine, host=None):
     return "%s://%s:%s" % (scheme, address, _get(hostvars, first, "minio_api_port"))
 
 
-def app_env(hostvars, groups, storage_backend, s3_engine=None, host=None):
+def app_env(hostvars, groups, host=None, storage_backend=None, s3_engine=None):
     """The environment the app reads to find its uploads.
 
-    ``host`` is the app host asking (its hostvars give ``nfs_client_mount_point``,
-    ``storage_local_uploads_dir`` and the ``storage_s3_*`` settings); it
-    defaults to the first host of group ``app``. Engine settings (bucket,
-    port, keys) are read from the first ``storage`` host.
+    ``host`` is the app host asking (its hostvars give ``storage_backend``,
+    ``s3_engine``, ``nfs_client_mount_point``, ``storage_local_uploads_dir``
+    and the ``storage_s3_*`` settings); it defaults to the first host of
+    group ``app``. ``storage_backend`` and ``s3_engine`` override the
+    inventory's. Engine settings (bucket, port, keys) are read from the first
+    ``storage`` host.
     """
+    host = _default_host(groups, host)
+    storage_backend, s3_engine = stack_settings(hostvars, groups, host, storage_backend, s3_engine)
     if storage_backend not in BACKENDS:
         raise StorageError("storage_backend is %r; choose one of %s" % (storage_backend, ", ".join(BACKENDS)))
-    host = _default_host(groups, host)
     if storage_backend == "nfs":
         return {"STORAGE_BACKEND": "nfs", "UPLOADS_DIR": str(_get(hostvars, host, "nfs_client_mount_point"))}
     if storage_backend == "local":
         return {"STORAGE_BACKEND": "local", "UPLOADS_DIR": str(_get(hostvars, host, "storage_local_uploads_dir"))}
 
-    engine = s3_engine or DEFAULT_S3_ENGINE
+    engine = s3_engine
     if engine not in S3_ENGINES:
         raise StorageError("s3_engine is %r; choose one of %s" % (engine, ", ".join(S3_ENGINES)))
     if engine == "external":
@@ -163,9 +188,14 @@ def app_env(hostvars, groups, storage_backend, s3_engine=None, host=None):
     }
 
 
-def inventory_errors(hostvars, groups, storage_backend, s3_engine=None):
-    """Everything wrong with the storage part of the inventory, one message each."""
+def inventory_errors(hostvars, groups, storage_backend=None, s3_engine=None):
+    """Everything wrong with the storage part of the inventory, one message each.
+
+    ``storage_backend`` and ``s3_engine`` default to the stack-wide inventory
+    variables (read from the first app host).
+    """
     errors = []
+    storage_backend, s3_engine = stack_settings(hostvars, groups, None, storage_backend, s3_engine)
     if storage_backend not in BACKENDS:
         return ["storage_backend is %r; choose one of %s" % (storage_backend, ", ".join(BACKENDS))]
     app = _group(groups, APP_GROUP)
@@ -185,7 +215,7 @@ def inventory_errors(hostvars, groups, storage_backend, s3_engine=None):
                 % (STORAGE_GROUP, len(storage), " (%s)" % ", ".join(storage) if storage else ""))
         return errors
 
-    engine = s3_engine or DEFAULT_S3_ENGINE
+    engine = s3_engine
     if engine not in S3_ENGINES:
         return ["s3_engine is %r; with storage_backend s3 choose one of %s" % (engine, ", ".join(S3_ENGINES))]
 

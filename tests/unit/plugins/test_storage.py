@@ -34,7 +34,7 @@ def test_mirrored_defaults_equal_role_defaults(name):
 # -- storage_app_env ------------------------------------------------------------
 def test_seaweedfs_env_points_at_first_storage_host():
     hv, groups = _inv(**SEAWEED)
-    env = storage.app_env(hv, groups, "s3", "seaweedfs", "app-1")
+    env = storage.app_env(hv, groups, host="app-1", storage_backend="s3", s3_engine="seaweedfs")
     assert env == {
         "STORAGE_BACKEND": "s3",
         "S3_ENDPOINT": "http://10.0.0.3:8333",
@@ -49,25 +49,25 @@ def test_seaweedfs_env_points_at_first_storage_host():
 def test_seaweedfs_env_reads_bucket_and_port_from_storage_host():
     hv, groups = _inv(**SEAWEED)
     hv["s3-1"].update(seaweedfs_bucket="media", seaweedfs_s3_port=9333)
-    env = storage.app_env(hv, groups, "s3", "seaweedfs", "app-2")
+    env = storage.app_env(hv, groups, host="app-2", storage_backend="s3", s3_engine="seaweedfs")
     assert (env["S3_ENDPOINT"], env["S3_BUCKET"]) == ("http://10.0.0.3:9333", "media")
 
 
 def test_explicit_endpoint_wins_for_any_engine():
     hv, groups = _inv(storage_s3_endpoint="https://s3.lb.internal", **SEAWEED)
-    assert storage.app_env(hv, groups, "s3", "seaweedfs", "app-1")["S3_ENDPOINT"] == "https://s3.lb.internal"
+    assert storage.app_env(hv, groups, host="app-1", storage_backend="s3", s3_engine="seaweedfs")["S3_ENDPOINT"] == "https://s3.lb.internal"
 
 
 def test_ipv6_endpoint_is_bracketed():
     hv, groups = _inv(**SEAWEED)
     hv["s3-1"]["webstack_private_address"] = "fd00::5"
-    assert storage.app_env(hv, groups, "s3", "seaweedfs")["S3_ENDPOINT"] == "http://[fd00::5]:8333"
+    assert storage.app_env(hv, groups, storage_backend="s3", s3_engine="seaweedfs")["S3_ENDPOINT"] == "http://[fd00::5]:8333"
 
 
 def test_minio_env_uses_https_when_tls_is_set():
     hv, groups = _inv(**MINIO)
     hv["s3-1"]["minio_tls_cert"] = "files/public.crt"
-    env = storage.app_env(hv, groups, "s3", "minio", "app-1")
+    env = storage.app_env(hv, groups, host="app-1", storage_backend="s3", s3_engine="minio")
     assert env["S3_ENDPOINT"] == "https://10.0.0.3:9000"
     assert env["S3_ACCESS_KEY"] == MINIO["minio_app_access_key"]
 
@@ -76,22 +76,22 @@ def test_external_env_reads_the_app_hosts_settings():
     hv, groups = _inv(store=(), storage_s3_endpoint="https://s3.eu-west-1.amazonaws.com",
                       storage_s3_bucket="acme-uploads", storage_s3_access_key="AKIA" + GOOD,
                       storage_s3_secret_key=GOOD, storage_s3_region="eu-west-1")
-    env = storage.app_env(hv, groups, "s3", "external", "app-1")
+    env = storage.app_env(hv, groups, host="app-1", storage_backend="s3", s3_engine="external")
     assert env["S3_ENDPOINT"] == "https://s3.eu-west-1.amazonaws.com"
     assert (env["S3_BUCKET"], env["S3_REGION"], env["S3_FORCE_PATH_STYLE"]) == ("acme-uploads", "eu-west-1", "false")
 
 
 def test_nfs_env_is_the_mount_point():
     hv, groups = _inv(store=("nfs-1",))
-    assert storage.app_env(hv, groups, "nfs", None, "app-1") == {
+    assert storage.app_env(hv, groups, host="app-1", storage_backend="nfs") == {
         "STORAGE_BACKEND": "nfs", "UPLOADS_DIR": "/srv/webstack/uploads"}
     hv["app-1"]["nfs_client_mount_point"] = "/mnt/uploads"
-    assert storage.app_env(hv, groups, "nfs", None, "app-1")["UPLOADS_DIR"] == "/mnt/uploads"
+    assert storage.app_env(hv, groups, host="app-1", storage_backend="nfs")["UPLOADS_DIR"] == "/mnt/uploads"
 
 
 def test_local_env():
     hv, groups = _inv(app=("app-1",), store=())
-    assert storage.app_env(hv, groups, "local") == {"STORAGE_BACKEND": "local", "UPLOADS_DIR": "/srv/webstack/uploads"}
+    assert storage.app_env(hv, groups, storage_backend="local") == {"STORAGE_BACKEND": "local", "UPLOADS_DIR": "/srv/webstack/uploads"}
 
 
 @pytest.mark.parametrize("backend, engine, message", [
@@ -101,13 +101,13 @@ def test_local_env():
 def test_app_env_refuses_unknown_choices(backend, engine, message):
     hv, groups = _inv(**SEAWEED)
     with pytest.raises(storage.StorageError, match=message):
-        storage.app_env(hv, groups, backend, engine)
+        storage.app_env(hv, groups, storage_backend=backend, s3_engine=engine)
 
 
 def test_app_env_names_the_missing_key_and_host():
     hv, groups = _inv()
     with pytest.raises(storage.StorageError, match=r"seaweedfs_app_access_key is not set \(host s3-1\)"):
-        storage.app_env(hv, groups, "s3", "seaweedfs")
+        storage.app_env(hv, groups, storage_backend="s3", s3_engine="seaweedfs")
 
 
 def test_filter_wraps_errors_for_ansible():
@@ -115,7 +115,7 @@ def test_filter_wraps_errors_for_ansible():
     hv, groups = _inv()
     filters = storage_filter.FilterModule().filters()
     with pytest.raises(AnsibleFilterError):
-        filters["storage_app_env"](hv, groups, "s3", "seaweedfs")
+        filters["storage_app_env"](hv, groups, storage_backend="s3", s3_engine="seaweedfs")
     assert set(filters) >= {"storage_app_env", "storage_inventory_errors", "seaweedfs_masters"}
 
 
@@ -139,7 +139,7 @@ def test_unknown_engine():
 def test_unset_engine_means_seaweedfs():
     hv, groups = _inv(**SEAWEED)
     assert storage.inventory_errors(hv, groups, "s3", None) == []
-    assert storage.app_env(hv, groups, "s3", None)["S3_ENDPOINT"] == "http://10.0.0.3:8333"
+    assert storage.app_env(hv, groups, storage_backend="s3")["S3_ENDPOINT"] == "http://10.0.0.3:8333"
 
 
 def test_local_with_several_app_hosts_is_refused():
@@ -255,3 +255,26 @@ def test_policy_with_wider_resource_differs():
                            dict(DESIRED["Statement"][1], Resource=["arn:aws:s3:::*"])]}
     assert not storage.s3_policy_equal(wider, DESIRED)
     assert not storage.s3_policy_equal(None, DESIRED)
+
+
+# -- stack-wide settings read from the inventory ---------------------------------
+def test_backend_and_engine_come_from_the_inventory():
+    hv, groups = _inv(storage_backend="s3", s3_engine="seaweedfs", **SEAWEED)
+    assert storage.app_env(hv, groups, "app-2")["S3_ENDPOINT"] == "http://10.0.0.3:8333"
+    assert storage.inventory_errors(hv, groups) == []
+    filters = storage_filter.FilterModule().filters()
+    assert filters["storage_app_env"](hv, groups, "app-1")["STORAGE_BACKEND"] == "s3"
+    assert filters["storage_inventory_errors"](hv, groups) == []
+
+
+def test_unset_backend_means_local():
+    hv, groups = _inv(app=("a1", "a2"), store=())
+    assert storage.stack_settings(hv, groups) == ("local", "seaweedfs")
+    assert "choose nfs or s3" in storage.inventory_errors(hv, groups)[0]
+    assert storage.app_env(hv, groups, "a1")["STORAGE_BACKEND"] == "local"
+
+
+def test_arguments_override_the_inventory():
+    hv, groups = _inv(storage_backend="s3", s3_engine="minio")
+    assert storage.app_env(hv, groups, "app-1", storage_backend="nfs") == {
+        "STORAGE_BACKEND": "nfs", "UPLOADS_DIR": "/srv/webstack/uploads"}
