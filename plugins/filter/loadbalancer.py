@@ -14,21 +14,22 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.scaleout.webstack.plugins.module_utils import loadbalancer as lb
 
 
-def _upstream_servers(groups, hostvars, drained=None, default_port=lb.DEFAULT_APP_PORT,
+def _upstream_servers(hostvars, groups, drained=None, default_port=lb.DEFAULT_APP_PORT,
                       max_weight_fallback=lb.DEFAULT_MAX_WEIGHT_FALLBACK, group=lb.APP_GROUP):
     try:
-        return lb.upstream_servers(groups, hostvars, drained or [], group=group,
+        return lb.upstream_servers(hostvars, groups, drained or [], group=group,
                                    default_port=int(default_port),
                                    max_weight_fallback=int(max_weight_fallback))
     except ValueError as exc:
         raise AnsibleFilterError("nginx_lb_upstream_servers: %s" % exc)
 
 
-def _errors(groups, hostvars, balancing="least_conn", socketio_polling=None, tls_self_signed=False,
-            tls_cert_src=None, tls_key_src=None, rate_limits=None, hash_key="$remote_addr"):
-    return lb.lb_errors(groups, hostvars, balancing=balancing, socketio_polling=socketio_polling,
+def _errors(hostvars, groups, balancing=None, socketio_polling=None, tls_self_signed=None,
+            tls_cert_src=None, tls_key_src=None, rate_limits=None, hash_key=None, check_workers=True):
+    return lb.lb_errors(hostvars, groups, balancing=balancing, socketio_polling=socketio_polling,
                         tls_self_signed=tls_self_signed, tls_cert_src=tls_cert_src,
-                        tls_key_src=tls_key_src, rate_limits=rate_limits, hash_key=hash_key)
+                        tls_key_src=tls_key_src, rate_limits=rate_limits, hash_key=hash_key,
+                        check_workers=check_workers)
 
 
 def _locations(rate_limits):

@@ -13,13 +13,11 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.scaleout.webstack.plugins.module_utils import topology
+from ansible_collections.scaleout.webstack.plugins.module_utils import app, topology
 
 APP_GROUP = "app"
 DEFAULT_APP_PORT = 3000
 DEFAULT_MAX_WEIGHT_FALLBACK = 2
-# nginx accepts weights up to 2^31-1, but a weight is a worker count here.
-MAX_WEIGHT = 1024
 
 BALANCING_METHODS = ("least_conn", "round_robin", "hash", "ip_hash")
 STICKY_METHODS = ("hash", "ip_hash")
@@ -53,20 +51,13 @@ def _as_int(value):
     return None
 
 
-def workers_error(value, host, name="app_workers"):
-    """A message if ``app_workers`` is not an integer >= 1 or ``max``, else None."""
-    if value is None:
-        return "%s (host %s) is not set; set an integer >= 1 or 'max'" % (name, host)
-    if isinstance(value, str) and value.strip() == "max":
-        return None
-    number = _as_int(value)
-    if number is None:
-        return "%s (host %s) is %r; it must be an integer >= 1 or 'max'" % (name, host, value)
-    if number < 1:
-        return "%s (host %s) is %d; it must be at least 1 (or 'max')" % (name, host, number)
-    if number > MAX_WEIGHT:
-        return "%s (host %s) is %d; at most %d workers per node" % (name, host, number, MAX_WEIGHT)
-    return None
+def workers_error(value, host, vcpus=None):
+    """A message if ``app_workers`` is not an integer >= 1 or ``max``, else None.
+
+    The app tier's check (same messages); an unset ``app_workers`` means 1,
+    as on the app nodes.
+    """
+    return app.workers_error(1 if value is None else value, host, vcpus)
 
 
 def vcpus(hv):
@@ -86,13 +77,13 @@ def node_weight(hv, max_weight_fallback=DEFAULT_MAX_WEIGHT_FALLBACK):
     without facts the fallback is used. Invalid values raise ValueError (the
     preflight reports them first, with the host name).
     """
-    value = hv.get("app_workers")
+    value = hv.get("app_workers", 1)
     if isinstance(value, str) and value.strip() == "max":
         return vcpus(hv) or int(max_weight_fallback)
     number = _as_int(value)
     if number is None or number < 1:
         raise ValueError("app_workers must be an integer >= 1 or 'max', got %r" % (value,))
-    return min(number, MAX_WEIGHT)
+    return number
 
 
 def app_port(hv, default=DEFAULT_APP_PORT):
@@ -101,7 +92,7 @@ def app_port(hv, default=DEFAULT_APP_PORT):
     return number if number else default
 
 
-def upstream_servers(groups, hostvars, drained=(), group=APP_GROUP,
+def upstream_servers(hostvars, groups, drained=(), group=APP_GROUP,
                      default_port=DEFAULT_APP_PORT,
                      max_weight_fallback=DEFAULT_MAX_WEIGHT_FALLBACK):
     """One entry per app node, in inventory order.
@@ -185,7 +176,6 @@ def _rate_limit_errors(rate_limits):
             errors.append("%s.name %r is used twice" % (where, name))
         else:
             seen.add(name)
-            where = "nginx_lb_rate_limits[%d] (%s)" % (index, name)
         rate = entry.get("rate")
         if not isinstance(rate, str) or not _RATE.match(rate):
             errors.append("%s.rate is %r; use N r/s or N r/m, e.g. '10r/s'" % (where, rate))
@@ -208,13 +198,67 @@ def _rate_limit_errors(rate_limits):
     return errors
 
 
-def lb_errors(groups, hostvars, balancing="least_conn", socketio_polling=None,
-              tls_self_signed=False, tls_cert_src=None, tls_key_src=None,
-              rate_limits=None, hash_key="$remote_addr", group=APP_GROUP):
+# What preflight reads of each LB's variables when the role does not pass
+# its own values: the role's defaults.
+LB_DEFAULTS = {
+    "nginx_lb_balancing": "least_conn",
+    "nginx_lb_hash_key": "$remote_addr",
+    "nginx_lb_tls_self_signed": False,
+    "nginx_lb_tls_cert_src": "",
+    "nginx_lb_tls_key_src": "",
+    "nginx_lb_rate_limits": [],
+}
+
+
+def _truthy(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
+
+
+def _settings_errors(settings, app_hosts, polling_hosts):
+    """Errors of one LB's settings; each message starts with the variable name."""
+    errors = []
+    balancing = settings["nginx_lb_balancing"]
+    if balancing not in BALANCING_METHODS:
+        errors.append("nginx_lb_balancing is %r; it must be one of %s" % (balancing, ", ".join(BALANCING_METHODS)))
+    elif balancing == "hash":
+        key = settings["nginx_lb_hash_key"]
+        if not isinstance(key, str) or not key.strip():
+            errors.append("nginx_lb_hash_key is empty; hash balancing needs a key such as $remote_addr or $cookie_NAME")
+    if len(app_hosts) > 1 and polling_hosts and balancing in BALANCING_METHODS and balancing not in STICKY_METHODS:
+        errors.append(
+            "nginx_lb_balancing is %r but Socket.IO long-polling is enabled (app_socketio_polling, host %s) "
+            "with %d app nodes; polling requests of one client must reach the same node: set "
+            "nginx_lb_balancing to hash or ip_hash, or app_socketio_polling: false (WebSocket only)"
+            % (balancing, polling_hosts[0], len(app_hosts)))
+    if not _truthy(settings["nginx_lb_tls_self_signed"]):
+        for name in ("nginx_lb_tls_cert_src", "nginx_lb_tls_key_src"):
+            if not settings[name]:
+                errors.append("%s is not set; give the certificate files on the controller "
+                              "or set nginx_lb_tls_self_signed: true" % name)
+    errors.extend(_rate_limit_errors(settings["nginx_lb_rate_limits"]))
+    return errors
+
+
+def _with_hosts(message, hosts):
+    """Put "(host a, b)" after the variable name a message starts with."""
+    name, _sep, rest = message.partition(" ")
+    return "%s (host%s %s) %s" % (name, "s" if len(hosts) > 1 else "", ", ".join(hosts), rest)
+
+
+def lb_errors(hostvars, groups, balancing=None, socketio_polling=None,
+              tls_self_signed=None, tls_cert_src=None, tls_key_src=None,
+              rate_limits=None, hash_key=None, check_workers=True,
+              group=APP_GROUP, lb_group="lb"):
     """Everything wrong with the inventory for the load balancer, one message each.
 
-    ``socketio_polling`` None means: read ``app_socketio_polling`` from each
-    app host (default true).
+    Without keyword settings (``playbooks/preflight.yml``), each LB's
+    ``nginx_lb_*`` variables are read from ``hostvars`` (role defaults when
+    unset) and a problem names the LB hosts that have it. The role passes its
+    own values instead (given settings are checked once). ``socketio_polling``
+    None means: read ``app_socketio_polling`` of each app host (default true).
+    ``check_workers`` false leaves ``app_workers`` to the app tier's check.
     """
     errors = []
     hosts = list(groups.get(group) or [])
@@ -222,33 +266,36 @@ def lb_errors(groups, hostvars, balancing="least_conn", socketio_polling=None,
         errors.append("group '%s' is empty or missing; the load balancer needs at least one app node" % group)
     for host in hosts:
         hv = _hv(hostvars, host)
-        error = workers_error(hv.get("app_workers"), host)
-        if error:
-            errors.append(error)
+        if check_workers:
+            error = workers_error(hv.get("app_workers"), host)
+            if error:
+                errors.append(error)
         port = hv.get("app_node_port", DEFAULT_APP_PORT)
         number = _as_int(port)
         if number is None or not 1 <= number <= 65535:
             errors.append("app_node_port (host %s) is %r; it must be a port number 1-65535" % (host, port))
-    if balancing not in BALANCING_METHODS:
-        errors.append("nginx_lb_balancing is %r; it must be one of %s" % (balancing, ", ".join(BALANCING_METHODS)))
-    elif balancing == "hash" and (not isinstance(hash_key, str) or not hash_key.strip()):
-        errors.append("nginx_lb_hash_key is empty; hash balancing needs a key such as $remote_addr or $cookie_NAME")
     if socketio_polling is None:
-        polling_hosts = [h for h in hosts if _hv(hostvars, h).get("app_socketio_polling", True)]
+        polling_hosts = [h for h in hosts if _truthy(_hv(hostvars, h).get("app_socketio_polling", True))]
     else:
-        polling_hosts = hosts if socketio_polling else []
-    if len(hosts) > 1 and polling_hosts and balancing in BALANCING_METHODS and balancing not in STICKY_METHODS:
-        errors.append(
-            "nginx_lb_balancing is %r but Socket.IO long-polling is enabled (app_socketio_polling, host %s) "
-            "with %d app nodes; polling requests of one client must reach the same node: set "
-            "nginx_lb_balancing to hash or ip_hash, or app_socketio_polling: false (WebSocket only)"
-            % (balancing, polling_hosts[0], len(hosts)))
-    if not tls_self_signed:
-        for name, value in (("nginx_lb_tls_cert_src", tls_cert_src), ("nginx_lb_tls_key_src", tls_key_src)):
-            if not value:
-                errors.append("%s is not set; give the certificate files on the controller "
-                              "or set nginx_lb_tls_self_signed: true" % name)
-    errors.extend(_rate_limit_errors(rate_limits))
+        polling_hosts = hosts if _truthy(socketio_polling) else []
+
+    given = {
+        "nginx_lb_balancing": balancing, "nginx_lb_hash_key": hash_key,
+        "nginx_lb_tls_self_signed": tls_self_signed, "nginx_lb_tls_cert_src": tls_cert_src,
+        "nginx_lb_tls_key_src": tls_key_src, "nginx_lb_rate_limits": rate_limits,
+    }
+    if any(value is not None for value in given.values()):
+        settings = dict(LB_DEFAULTS)
+        settings.update((k, v) for k, v in given.items() if v is not None)
+        return errors + _settings_errors(settings, hosts, polling_hosts)
+
+    by_message = {}
+    for lb in groups.get(lb_group) or []:
+        hv = _hv(hostvars, lb)
+        settings = dict((k, hv.get(k, default)) for k, default in LB_DEFAULTS.items())
+        for message in _settings_errors(settings, hosts, polling_hosts):
+            by_message.setdefault(message, []).append(lb)
+    errors.extend(_with_hosts(message, lbs) for message, lbs in by_message.items())
     return errors
 
 

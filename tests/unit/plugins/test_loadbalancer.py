@@ -22,7 +22,7 @@ def _inventory():
 
 def test_upstream_servers_weights_ports_addresses_in_inventory_order():
     groups, hostvars = _inventory()
-    assert lb.upstream_servers(groups, hostvars) == [
+    assert lb.upstream_servers(hostvars, groups) == [
         {"host": "app-1", "address": "10.0.0.11", "port": 3000, "weight": 1, "down": False},
         {"host": "app-2", "address": "10.0.0.12", "port": 3100, "weight": 2, "down": False},
         {"host": "app-3", "address": "10.0.0.13", "port": 3000, "weight": 8, "down": False},
@@ -31,7 +31,7 @@ def test_upstream_servers_weights_ports_addresses_in_inventory_order():
 
 def test_drained_servers_are_down():
     groups, hostvars = _inventory()
-    servers = FILTERS["nginx_lb_upstream_servers"](groups, hostvars, drained=["app-2"])
+    servers = FILTERS["nginx_lb_upstream_servers"](hostvars, groups, drained=["app-2"])
     assert [s["down"] for s in servers] == [False, True, False]
 
 
@@ -52,27 +52,29 @@ def test_max_reads_vcpus_from_facts(facts, expected):
 def test_invalid_workers_raise_in_filter():
     groups = {"app": ["a"]}
     with pytest.raises(AnsibleFilterError, match="app_workers"):
-        FILTERS["nginx_lb_upstream_servers"](groups, {"a": {"app_workers": 0}})
+        FILTERS["nginx_lb_upstream_servers"]({"a": {"app_workers": 0}}, groups)
 
 
 def test_no_app_group_gives_empty_upstream():
     assert lb.upstream_servers({}, {}) == []
 
 
-@pytest.mark.parametrize("value", [1, 16, "3", "max", " max "])
+def test_unset_workers_mean_one_as_on_app_nodes():
+    assert lb.upstream_servers({"a": {}}, {"app": ["a"]})[0]["weight"] == 1
+    assert lb.workers_error(None, "a") is None
+
+
+@pytest.mark.parametrize("value", [1, 16, "3", "max"])
 def test_valid_workers(value):
     assert lb.workers_error(value, "h") is None
 
 
 @pytest.mark.parametrize("value, fragment", [
-    (None, "is not set"),
     (0, "at least 1"),
     (-2, "at least 1"),
-    ("-2", "integer >= 1"),
     ("many", "integer >= 1"),
     (True, "integer >= 1"),
-    (2.5, "integer >= 1"),
-    (5000, "at most"),
+    (5000, "more than"),
 ])
 def test_invalid_workers_name_host_and_variable(value, fragment):
     msg = lb.workers_error(value, "app-7")
@@ -85,7 +87,7 @@ def _errors(groups=None, hostvars=None, **kwargs):
         groups, hostvars = _inventory()
     kwargs.setdefault("tls_self_signed", True)
     kwargs.setdefault("socketio_polling", False)
-    return FILTERS["nginx_lb_errors"](groups, hostvars, **kwargs)
+    return FILTERS["nginx_lb_errors"](hostvars, groups, **kwargs)
 
 
 def test_good_inventory_has_no_errors():
@@ -99,12 +101,13 @@ def test_empty_app_group_is_an_error():
 
 def test_every_bad_host_is_reported():
     groups = {"app": ["a", "b", "c"]}
-    hostvars = {"a": {"app_workers": 0}, "b": {}, "c": {"app_workers": 2, "app_node_port": 70000}}
+    hostvars = {"a": {"app_workers": 0}, "b": {"app_workers": "lots"}, "c": {"app_workers": 2, "app_node_port": 70000}}
     errors = _errors(groups, hostvars)
     assert len(errors) == 3
     assert errors[0].startswith("app_workers (host a)")
     assert errors[1].startswith("app_workers (host b)")
     assert errors[2].startswith("app_node_port (host c)")
+    assert _errors(groups, hostvars, check_workers=False) == [errors[2]]
 
 
 def test_unknown_balancing_is_an_error():
@@ -209,3 +212,32 @@ def test_drain_errors():
     assert "would leave no app node serving" in errors(["b"], known, current=["a"])[0]
     assert errors(["b"], known, current=["a"], allow_all_down=True) == []
     assert errors(["a", "b"], known, action="undrain") == []
+
+
+def test_without_settings_each_lb_is_read_from_hostvars():
+    groups, hostvars = _inventory()
+    groups["lb"] = ["lb-1", "lb-2", "lb-3"]
+    hostvars["lb-1"] = {"nginx_lb_tls_self_signed": True, "nginx_lb_balancing": "ip_hash"}
+    hostvars["lb-2"] = {"nginx_lb_tls_self_signed": True, "nginx_lb_balancing": "random"}
+    hostvars["lb-3"] = {}  # role defaults: least_conn, no TLS files
+    errors = FILTERS["nginx_lb_errors"](hostvars, groups)
+    assert errors == [
+        "nginx_lb_balancing (host lb-2) is 'random'; it must be one of least_conn, round_robin, hash, ip_hash",
+        "nginx_lb_balancing (host lb-3) is 'least_conn' but Socket.IO long-polling is enabled "
+        "(app_socketio_polling, host app-1) with 3 app nodes; polling requests of one client must reach "
+        "the same node: set nginx_lb_balancing to hash or ip_hash, or app_socketio_polling: false (WebSocket only)",
+        "nginx_lb_tls_cert_src (host lb-3) is not set; give the certificate files on the controller "
+        "or set nginx_lb_tls_self_signed: true",
+        "nginx_lb_tls_key_src (host lb-3) is not set; give the certificate files on the controller "
+        "or set nginx_lb_tls_self_signed: true",
+    ]
+
+
+def test_a_problem_shared_by_lbs_is_one_message():
+    groups = {"app": ["a"], "lb": ["lb-1", "lb-2"]}
+    hostvars = {"a": {}, "lb-1": {"nginx_lb_tls_self_signed": True, "nginx_lb_rate_limits": [{"name": "x"}]},
+                "lb-2": {"nginx_lb_tls_self_signed": "true", "nginx_lb_rate_limits": [{"name": "x"}]}}
+    errors = FILTERS["nginx_lb_errors"](hostvars, groups)
+    assert len(errors) == 2
+    assert errors[0] == ("nginx_lb_rate_limits[0].rate (hosts lb-1, lb-2) is None; "
+                         "use N r/s or N r/m, e.g. '10r/s'"), errors
