@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A stand-in app node for the nginx_lb scenario (Python standard library only).
 
 GET /healthz -> ok; /version -> this host's name; /slow?ms=N -> waits N ms;
