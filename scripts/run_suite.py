@@ -30,8 +30,8 @@ SANITY_TREE = BUILD / "sanity" / "ansible_collections" / "scaleout" / "webstack"
 SCENARIO_RELEASES = {"postgresql": ["13", "12"]}
 # Scenarios that need something only the user can supply: env var -> why.
 SCENARIO_REQUIRES = {
-    "minio": ("MINIO_BINARY", "MinIO publishes no server binary on any registry "
-              "reachable here; set MINIO_BINARY (and MINIO_MC_BINARY) to local files"),
+    "minio": (("MINIO_BINARY", "MINIO_MC_BINARY"), "MinIO publishes no server binary on any registry "
+              "reachable here; set MINIO_BINARY and MINIO_MC_BINARY to local files"),
 }
 # Scenarios that run on a parent scenario's containers: the parent is kept
 # up after its own test, they run, then the parent is destroyed.
@@ -234,7 +234,7 @@ def main() -> int:
             for name, release in suite.scenarios(args.scenario):
                 label = f"molecule {name}" + (f" (Debian {release})" if release else "")
                 need = SCENARIO_REQUIRES.get(name)
-                if need and not os.environ.get(need[0]):
+                if need and not all(os.environ.get(var) for var in need[0]):
                     print(f"\n=== {label} === NOT RUN: {need[1]}", flush=True)
                     continue
                 suite.scenario_family(name, release, label)
