@@ -81,7 +81,8 @@ def recap(out):
     for line in out.split("PLAY RECAP")[-1].splitlines():
         if ":" in line and "ok=" in line:
             host, counts = line.split(":", 1)
-            result[host.strip()] = {k: int(v) for k, v in (kv.split("=") for kv in counts.split())}
+            result[host.strip()] = {k: int(v) for k, v in (kv.split("=", 1) for kv in counts.split() if "=" in kv)
+                                    if v.isdigit()}
     return result
 
 
