@@ -16,8 +16,9 @@ description:
     C(postgresql_replication_settings) (WAL settings for a replica count),
     C(postgresql_replication_slot) (the physical slot name of a replica),
     C(postgresql_inventory_errors) (one message per inventory problem of the tier) and
-    C(postgresql_usable_connections) (max_connections minus the reserve on the primary) and
-    C(postgresql_hosts_missing_facts) (tier hosts whose address is not known yet).
+    C(postgresql_usable_connections) (max_connections minus the reserve on the primary),
+    C(postgresql_hosts_missing_facts) (tier hosts whose address is not known yet) and
+    C(postgresql_settings_to_change) (names of wanted settings that differ from rows of pg_settings).
 options:
   _input:
     description: The C(hostvars) magic variable.
@@ -79,6 +80,10 @@ def _hosts_missing_facts(hostvars, groups):
     return pg.hosts_missing_facts(hostvars, groups)
 
 
+def _settings_to_change(desired, current):
+    return pg.settings_to_change(desired, current)
+
+
 def _usable_connections(hostvars, groups):
     return pg.usable_connections(hostvars, groups)
 
@@ -93,4 +98,5 @@ class FilterModule(object):
             "postgresql_inventory_errors": _inventory_errors,
             "postgresql_usable_connections": _usable_connections,
             "postgresql_hosts_missing_facts": _hosts_missing_facts,
+            "postgresql_settings_to_change": _settings_to_change,
         }

@@ -346,3 +346,81 @@ def usable_connections(hostvars, groups):
         return None
     return int(_get(hostvars, primary, "postgresql_max_connections")) - \
         int(_get(hostvars, primary, "postgresql_connection_reserve"))
+
+
+# -- which settings differ -------------------------------------------------------
+
+_MEMORY_UNITS = {"B": 1, "kB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}
+_TIME_UNITS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60000, "h": 3600000, "d": 86400000}
+_TRUE = ("on", "true", "yes", "1", "t", "y")
+_FALSE = ("off", "false", "no", "0", "f", "n")
+
+
+def _base_unit(unit):
+    """(factor of pg_settings.unit, unit table) e.g. '8kB' -> (8192, memory)."""
+    if not unit:
+        return 1, None
+    match = re.match(r"^(\d*)([a-zA-Z]+)$", unit)
+    if not match:
+        raise ValueError(unit)
+    count, name = int(match.group(1) or 1), match.group(2)
+    for table in (_MEMORY_UNITS, _TIME_UNITS):
+        if name in table:
+            return count * table[name], table
+    raise ValueError(unit)
+
+
+def _number(value, unit):
+    factor, table = _base_unit(unit)
+    match = re.match(r"^\s*(-?[0-9.]+)\s*([a-zA-Z]*)\s*$", str(value))
+    if not match:
+        raise ValueError(value)
+    number, given = float(match.group(1)), match.group(2)
+    if number == -1:
+        return -1.0
+    if not given:
+        return number * factor
+    if table is None or given not in table:
+        raise ValueError(value)
+    return number * table[given]
+
+
+def _normalized(value, unit, vartype):
+    text = str(value).strip()
+    if vartype == "bool":
+        lowered = text.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(value)
+    if vartype in ("integer", "real"):
+        return _number(text, unit)
+    if vartype == "enum":
+        return text.lower()
+    return ",".join(part.strip().strip('"') for part in text.split(","))
+
+
+def settings_to_change(desired, current):
+    """Names of ``desired`` settings (name -> value) whose value differs from
+    ``current`` (rows of pg_settings: name, setting, unit, vartype).
+
+    Only a pre-filter so that ALTER SYSTEM runs for what differs: a value it
+    cannot compare, or a name PostgreSQL does not know, counts as different
+    (the module then decides, or reports the unknown name).
+    """
+    rows = {row["name"]: row for row in current or []}
+    changed = []
+    for name in sorted(desired):
+        row = rows.get(name)
+        if row is None:
+            changed.append(name)
+            continue
+        try:
+            same = _normalized(desired[name], row.get("unit"), row.get("vartype")) == \
+                _normalized(row.get("setting"), row.get("unit"), row.get("vartype"))
+        except (ValueError, TypeError):
+            same = False
+        if not same:
+            changed.append(name)
+    return changed

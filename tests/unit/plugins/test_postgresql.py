@@ -301,3 +301,44 @@ def test_role_defaults_match_python_defaults():
 def test_distro_vars_match_python(release):
     data = yaml.safe_load((ROLE / ("vars/Debian-%s.yml" % release)).read_text())
     assert data["_postgresql_distro_version"] == pg.DEBIAN_PACKAGED_VERSIONS[release]
+
+
+# -- settings pre-filter ---------------------------------------------------------
+
+def _row(name, setting, unit=None, vartype="integer"):
+    return {"name": name, "setting": setting, "unit": unit, "vartype": vartype}
+
+
+def test_settings_to_change_normalizes_units_and_types():
+    current = [
+        _row("shared_buffers", "16384", "8kB"),  # 128MB
+        _row("work_mem", "4096", "kB"),
+        _row("wal_keep_size", "512", "MB"),
+        _row("max_connections", "200"),
+        _row("hot_standby", "on", vartype="bool"),
+        _row("wal_level", "replica", vartype="enum"),
+        _row("checkpoint_timeout", "300", "s"),
+        _row("random_page_cost", "1.1", vartype="real"),
+        _row("listen_addresses", "10.0.0.1, localhost", vartype="string"),
+        _row("password_encryption", "scram-sha-256", vartype="enum"),
+    ]
+    same = {"shared_buffers": "128MB", "work_mem": "4MB", "wal_keep_size": "512MB", "max_connections": 200,
+            "hot_standby": True, "wal_level": "Replica", "checkpoint_timeout": "5min", "random_page_cost": "1.1",
+            "listen_addresses": "10.0.0.1,localhost", "password_encryption": "scram-sha-256"}
+    assert pg.settings_to_change(same, current) == []
+    different = {"shared_buffers": "256MB", "work_mem": "4096", "max_connections": "250", "hot_standby": "off",
+                 "checkpoint_timeout": "10min", "random_page_cost": "4"}
+    assert pg.settings_to_change(different, current) == [
+        "checkpoint_timeout", "hot_standby", "max_connections", "random_page_cost", "shared_buffers"]
+
+
+def test_settings_to_change_sends_what_it_cannot_compare():
+    current = [_row("work_mem", "4096", "kB")]
+    assert pg.settings_to_change({"work_mem": "4 parsecs", "no_such_setting": "1"}, current) == [
+        "no_such_setting", "work_mem"]
+
+
+def test_settings_to_change_disabled_values():
+    current = [_row("log_min_duration_statement", "-1", "ms")]
+    assert pg.settings_to_change({"log_min_duration_statement": "-1"}, current) == []
+    assert pg.settings_to_change({"log_min_duration_statement": "250ms"}, current) == ["log_min_duration_statement"]
