@@ -147,7 +147,7 @@ def host_tuning(host, hostvars, groups, overrides=None, max_connections=None):
     """``tuning`` for an inventory host from its facts; worker processes sized
     for the largest database host whose facts are known."""
     memtotal, vcpus = _facts(hostvars, host)
-    cluster = [h for h in _group(groups, PRIMARY_GROUP) + _group(groups, REPLICA_GROUP)]
+    cluster = _group(groups, PRIMARY_GROUP) + _group(groups, REPLICA_GROUP)
     known = [_facts(hostvars, h)[1] for h in cluster]
     cluster_vcpus = max([v for v in known if v] + [vcpus or 1])
     if max_connections is None:
