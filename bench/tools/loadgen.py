@@ -3,7 +3,12 @@
 
 Runs where the traffic should come from (the tests copy it to the client
 container). Stdlib only. Each worker thread keeps its own keep-alive
-connection, like a browser, and reconnects after errors. Stops after
+connection, like a browser, and reconnects after errors. Like a browser, it
+re-sends a request once when a *reused* keep-alive connection turns out to
+have been closed by the server before any byte of response (RFC 9112 9.3.1;
+nginx closes idle keep-alive connections on every graceful reload): those
+are counted as `stale_keepalive_retries`, not as failures. Any other error,
+or a second failure, is a failed request. Stops after
 --seconds, or when --stop-file appears. Latency percentiles are reported per
 phase: a phase starts when --phase-file's content changes (e.g. "deploy").
 
@@ -17,6 +22,10 @@ import ssl
 import threading
 import time
 import urllib.parse
+
+
+# The server closed a reused keep-alive connection before answering.
+STALE_CONNECTION_ERRORS = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
 def percentile(values, pct):
@@ -33,6 +42,7 @@ class Worker(threading.Thread):
         url = urllib.parse.urlsplit(args.base)
         self.host, self.port, self.tls = url.hostname, url.port, url.scheme == "https"
         self.conn = None
+        self.used = 0
 
     def connect(self):
         if self.tls:
@@ -42,13 +52,38 @@ class Worker(threading.Thread):
 
     def record(self, phase, kind, outcome, latency):
         with self.lock:
-            bucket = self.results.setdefault(phase, {"requests": 0, "failed": 0, "by_kind": {}, "latencies": []})
+            bucket = self.results.setdefault(phase, {"requests": 0, "failed": 0, "by_kind": {}, "latencies": [],
+                                                     "stale_keepalive_retries": 0})
+            if outcome == "stale-retry":
+                bucket["stale_keepalive_retries"] += 1
+                return
             bucket["requests"] += 1
             key = "%s %s" % (kind, outcome)
             if outcome != "ok":
                 bucket["failed"] += 1
                 bucket["by_kind"][key] = bucket["by_kind"].get(key, 0) + 1
             bucket["latencies"].append(latency)
+
+    def send(self, kind, n):
+        if self.conn is None:
+            self.conn = self.connect()
+            self.used = 0
+        if kind == "POST":
+            body = json.dumps({"name": "load-%d-%d" % (self.index, n)})
+            self.conn.request("POST", "/api/items", body, {"Content-Type": "application/json"})
+        else:
+            self.conn.request("GET", "/version")
+        resp = self.conn.getresponse()
+        resp.read()
+        self.used += 1
+        if resp.getheader("connection", "").lower() == "close":
+            self.drop()
+        return "ok" if 200 <= resp.status < 300 else str(resp.status)
+
+    def drop(self):
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
 
     def run(self):
         n = 0
@@ -58,24 +93,17 @@ class Worker(threading.Thread):
             phase = self.args.phase()
             start = time.monotonic()
             try:
-                if self.conn is None:
-                    self.conn = self.connect()
-                if kind == "POST":
-                    body = json.dumps({"name": "load-%d-%d" % (self.index, n)})
-                    self.conn.request("POST", "/api/items", body, {"Content-Type": "application/json"})
-                else:
-                    self.conn.request("GET", "/version")
-                resp = self.conn.getresponse()
-                resp.read()
-                outcome = "ok" if 200 <= resp.status < 300 else str(resp.status)
-                if resp.getheader("connection", "").lower() == "close":
-                    self.conn.close()
-                    self.conn = None
+                try:
+                    outcome = self.send(kind, n)
+                except STALE_CONNECTION_ERRORS:
+                    if self.conn is None or not self.used:
+                        raise  # a fresh connection failing is a real failure
+                    self.record(phase, kind, "stale-retry", 0)
+                    self.drop()
+                    outcome = self.send(kind, n)
             except (OSError, http.client.HTTPException) as exc:
                 outcome = type(exc).__name__
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
+                self.drop()
             self.record(phase, kind, outcome, time.monotonic() - start)
             if self.args.interval:
                 time.sleep(self.args.interval)
@@ -110,14 +138,15 @@ def main():
     for w in workers:
         w.join()
     summary = {"seconds": round(time.monotonic() - started, 1), "phases": {}}
-    total = failed = 0
+    total = failed = stale = 0
     for name, bucket in results.items():
         lat = bucket.pop("latencies")
         bucket["p50_ms"], bucket["p99_ms"] = percentile(lat, 50), percentile(lat, 99)
         summary["phases"][name] = bucket
         total += bucket["requests"]
         failed += bucket["failed"]
-    summary["requests"], summary["failed"] = total, failed
+        stale += bucket["stale_keepalive_retries"]
+    summary["requests"], summary["failed"], summary["stale_keepalive_retries"] = total, failed, stale
     text = json.dumps(summary)
     if args.out:
         with open(args.out, "w") as handle:
