@@ -93,7 +93,8 @@ def test_broken_release_stops_at_first_batch_and_rolls_back(client, tmp_path_fac
     release = make_release(tmp_path_factory, "broken", {"str(env, 'READY_NEVER') === '1'": "true"})
     play, load = deploy_under_load(client, release, "broken")
     assert play.returncode != 0
-    assert re.search(r"failed on\s+cl-app-1", play.stdout), play.stdout[-3000:]
+    output = play.stdout + play.stderr  # ansible-core prints task errors on stderr
+    assert re.search(r"failed on\s+cl-app-1", output), output[-3000:]
     assert current_releases() == before, "a node was left on the broken release"
     assert load["failed"] == 0, load
     assert release_id(str(release)) not in [
