@@ -7,8 +7,8 @@ change settings.
 import uuid
 
 import pytest
-from conftest import (ADDRESS, DB_HOSTS, PRIMARY, REPL_PASSWORD, REPLICAS, as_postgres, backup_label,
-                      db_host, finish, inventory, recap, run_playbook, start_playbook)
+from conftest import (ADDRESS, APP_PASSWORD, DB_HOSTS, PRIMARY, REPL_PASSWORD, REPLICAS, _q, as_postgres,
+                      backup_label, db_host, finish, inventory, recap, run_playbook, start_playbook)
 
 
 def test_both_replicas_stream_through_active_slots(client, start_times, seeds):
@@ -50,6 +50,19 @@ def test_what_pg_hba_does_not_name_is_refused(client, user, password, db):
         assert "no pg_hba.conf entry for host \"%s\"" % ADDRESS["pg-client"] in result.stderr
 
 
+def test_app_user_is_refused_from_a_host_outside_the_app_group():
+    outsider = REPLICAS[1]  # a database host: in the inventory, not in group app
+    result = db_host(outsider).run("PGPASSWORD=%s psql -X -At -h %s -U webstack -d webstack -c 'SELECT 1'"
+                                   % (_q(APP_PASSWORD), ADDRESS[PRIMARY]))
+    assert result.rc != 0
+    assert "no pg_hba.conf entry for host \"%s\"" % ADDRESS[outsider] in result.stderr
+
+
+def test_app_password_is_stored_as_a_scram_verifier():
+    assert as_postgres(PRIMARY, "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid "
+                                "WHERE rolname = 'webstack'") == "t"
+
+
 def test_a_wrong_password_is_refused(client):
     result = client.psql("SELECT 1", password="not-the-app-password-123")
     assert result.rc != 0 and "password authentication failed" in result.stderr
@@ -76,6 +89,12 @@ def _meminfo(name):
 CONFIG_DIGEST = ("SELECT md5(pg_read_file(current_setting('hba_file')) || "
                  "pg_read_file('postgresql.auto.conf'))")
 
+def _without(variable):
+    inv = inventory()
+    del inv["all"]["vars"][variable]
+    return inv
+
+
 BAD_INVENTORIES = {
     "two primaries": (
         inventory(groups={"postgres_primary": ["pg-primary", "pg-replica-1"], "postgres_replicas": ["pg-replica-2"]}),
@@ -84,8 +103,11 @@ BAD_INVENTORIES = {
         inventory(all_vars={"postgresql_app_password": "changeme"}),
         "postgresql_app_password (host pg-primary) is a placeholder; set a real secret"),
     "short password": (
-        inventory(all_vars={"postgresql_replication_password": "short-password"}),
-        "postgresql_replication_password (host pg-primary) is 14 characters; it needs at least 16"),
+        inventory(all_vars={"postgresql_replication_password": "x7Kq2p"}),
+        "postgresql_replication_password (host pg-primary) is 6 characters; it needs at least 16"),
+    "missing password": (
+        _without("postgresql_app_password"),
+        "postgresql_app_password (host pg-primary) is not set"),
     "host in both groups": (
         inventory(groups={"postgres_replicas": ["pg-replica-1", "pg-replica-2", "pg-primary"]}),
         "host pg-primary is in both postgres_primary and postgres_replicas"),
